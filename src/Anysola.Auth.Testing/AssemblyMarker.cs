@@ -1,0 +1,4 @@
+namespace Anysola.Auth.Testing;
+
+/// <summary>Placeholder replaced by the server implementation.</summary>
+internal static class AssemblyMarker;
