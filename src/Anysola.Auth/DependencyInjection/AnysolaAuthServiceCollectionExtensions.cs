@@ -71,18 +71,18 @@ public static class AnysolaAuthServiceCollectionExtensions
     /// <summary>
     /// Like <see cref="AddAnysolaAuth(IServiceCollection, Action{AnysolaAuthOptions}?)"/>, binding the options from the
     /// <c>Anysola</c> section of <paramref name="configuration"/> (for example <c>Anysola:BaseAddress</c>,
-    /// <c>Anysola:Scopes:0</c>), then applying <paramref name="configure"/>.
+    /// <c>Anysola:Scopes:0</c>). Options set in code with <c>services.Configure&lt;AnysolaAuthOptions&gt;</c> or the
+    /// other overload apply in registration order.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration root, or any configuration holding an <c>Anysola</c> section.</param>
-    /// <param name="configure">Sets options after binding; may be <see langword="null"/>.</param>
     /// <returns>The service collection, for chaining.</returns>
-    public static IServiceCollection AddAnysolaAuth(this IServiceCollection services, IConfiguration configuration, Action<AnysolaAuthOptions>? configure = null)
+    public static IServiceCollection AddAnysolaAuth(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<AnysolaAuthOptions>().Bind(configuration.GetSection(ConfigurationSectionName));
-        return services.AddAnysolaAuth(configure);
+        return services.AddAnysolaAuth();
     }
 
     /// <summary>
