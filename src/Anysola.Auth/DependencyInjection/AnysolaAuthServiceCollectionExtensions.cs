@@ -32,6 +32,7 @@ public static class AnysolaAuthServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets options; may be <see langword="null"/> to keep the defaults.</param>
     /// <returns>The service collection, for chaining.</returns>
+    [SuppressMessage("ApiDesign", "RS0027:API with optional parameter(s) should have the most parameters amongst its public overloads", Justification = "The signature is fixed by the API contract; the IConfiguration overload has no optional parameters, so calls are never ambiguous.")]
     public static IServiceCollection AddAnysolaAuth(this IServiceCollection services, Action<AnysolaAuthOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
