@@ -54,38 +54,44 @@ public sealed class AnysolaBearerTokenHandler : DelegatingHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var token = await _tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Unauthorized)
-        {
-            return response;
-        }
-
-        if (!await RequestReplay.CanReplayAsync(request, cancellationToken).ConfigureAwait(false))
-        {
-            Log.UnauthorizedNotReplayable(_logger);
-            AnysolaAuthDiagnostics.UnauthorizedRetries.Add(1, new KeyValuePair<string, object?>("outcome", "not_replayable"));
-            return response;
-        }
-
-        Log.UnauthorizedRetry(_logger, TokenSet.Fingerprint(token));
-        string fresh;
+        // The header is taken off again once the answer is in, so the token does not linger on the request (or on
+        // response.RequestMessage), and an outer handler's retry of the same request gets the token current then.
         try
         {
-            fresh = await _tokens.RefreshAccessTokenAsync(token, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            response.Dispose();
-            AnysolaAuthDiagnostics.UnauthorizedRetries.Add(1, new KeyValuePair<string, object?>("outcome", "refresh_failed"));
-            throw;
-        }
+            var token = await _tokens.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                return response;
+            }
 
-        response.Dispose();
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", fresh);
-        AnysolaAuthDiagnostics.UnauthorizedRetries.Add(1, new KeyValuePair<string, object?>("outcome", "resent"));
-        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!await RequestReplay.CanReplayAsync(request, cancellationToken).ConfigureAwait(false))
+            {
+                Log.UnauthorizedNotReplayable(_logger);
+                AnysolaAuthDiagnostics.UnauthorizedRetries.Add(1, new KeyValuePair<string, object?>("outcome", "not_replayable"));
+                return response;
+            }
+
+            Log.UnauthorizedRetry(_logger, TokenSet.Fingerprint(token));
+            string fresh;
+            try
+            {
+                fresh = await _tokens.RefreshAccessTokenAsync(token, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                response.Dispose();
+            }
+
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", fresh);
+            AnysolaAuthDiagnostics.UnauthorizedRetries.Add(1, new KeyValuePair<string, object?>("outcome", "resent"));
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            request.Headers.Authorization = null;
+        }
     }
 
     // A caller-set Authorization header is the caller's decision and is kept.

@@ -185,6 +185,11 @@ internal static class ProtocolParser
         {
             throw Invalid(response, "The userinfo response is not valid JSON.", ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            // JsonElement.GetString() reports invalid UTF-8 this way rather than as a JsonException.
+            throw Invalid(response, "The userinfo response holds text that is not valid UTF-8.", ex);
+        }
     }
 
     private static string? OptionalString(JsonElement element, string name) =>

@@ -166,14 +166,20 @@ public sealed class TokenManager
         {
             try
             {
-                TokenSet? tokens = _unsaved ?? _cached?.Tokens;
-                try
+                // A rotated pair the store failed to save is the live one; the stored refresh token is already dead.
+                var tokens = _unsaved;
+                if (tokens is null)
                 {
-                    tokens = await _store.GetAsync(cancellationToken).ConfigureAwait(false) ?? tokens;
-                }
-                catch (AnysolaAuthException ex) when (ex.Error == AnysolaAuthErrors.TokenStoreError)
-                {
-                    // A corrupt store is cleared below all the same.
+                    try
+                    {
+                        tokens = await _store.GetAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (AnysolaAuthException ex) when (ex.Error == AnysolaAuthErrors.TokenStoreError)
+                    {
+                        // A corrupt store is cleared below all the same.
+                    }
+
+                    tokens ??= _cached?.Tokens;
                 }
 
                 if (tokens is not null)
