@@ -28,6 +28,9 @@ public sealed class FileTokenStore : ILockingTokenStore
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private static readonly TimeSpan MaxLockPollDelay = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>A temporary file this old is a leftover of a writer that died; a live write takes milliseconds.</summary>
+    private static readonly TimeSpan StaleTempFileAge = TimeSpan.FromSeconds(10);
+
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _directory;
@@ -223,7 +226,9 @@ public sealed class FileTokenStore : ILockingTokenStore
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return new FileLock(OpenLockFile());
+                var held = new FileLock(OpenLockFile());
+                RemoveStaleTempFiles();
+                return held;
             }
             catch (IOException ex) when (IsLockConflict(ex))
             {
@@ -253,6 +258,30 @@ public sealed class FileTokenStore : ILockingTokenStore
         }
     }
 
+    /// <summary>
+    /// A process killed mid-write leaves its temporary file behind, possibly holding a refresh token. Under the lock
+    /// (every TokenManager write happens under it) such leftovers are removed; young ones are left alone in case a
+    /// writer that does not use the lock is still busy with one.
+    /// </summary>
+    private void RemoveStaleTempFiles()
+    {
+        try
+        {
+            var cutoff = (_time.GetUtcNow() - StaleTempFileAge).UtcDateTime;
+            foreach (var temp in Directory.EnumerateFiles(_directory, $".{System.IO.Path.GetFileName(Path)}.*.tmp"))
+            {
+                if (File.GetLastWriteTimeUtc(temp) < cutoff)
+                {
+                    TryDelete(temp);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Housekeeping only: the token file itself is never affected.
+        }
+    }
+
     private FileStream OpenLockFile()
     {
         var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
@@ -264,8 +293,9 @@ public sealed class FileTokenStore : ILockingTokenStore
         return new FileStream(LockPath, options);
     }
 
-    // An exclusive open of a file another handle holds fails with a sharing violation (Windows) or EWOULDBLOCK from
-    // flock (Unix), both surfaced as a plain IOException; missing paths and permissions have their own types.
+    // An exclusive open of a file another handle holds fails with a plain IOException: HResult 32/33 (sharing or lock
+    // violation) on Windows, the errno EWOULDBLOCK from flock on Unix (11 on Linux, 35 on macOS). Missing paths and
+    // permissions have their own exception types.
     private static bool IsLockConflict(IOException ex) =>
         ex is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException or DriveNotFoundException)
         && (ex.HResult & 0xFFFF) is 32 or 33 or 11 or 35;
