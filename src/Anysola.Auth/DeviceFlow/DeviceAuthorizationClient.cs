@@ -67,14 +67,18 @@ public sealed class DeviceAuthorizationClient
         var failures = 0;
         while (true)
         {
+            // Checked before the wait (no point waiting for a poll that could not be made) and after it (the timer
+            // may fire late: a loaded machine, a laptop waking from sleep).
             if (_time.GetUtcNow() + wait >= authorization.ExpiresAt)
             {
-                Log.DeviceAuthorizationFailed(_logger, AnysolaAuthErrors.ExpiredToken);
-                activity?.SetStatus(ActivityStatusCode.Error, AnysolaAuthErrors.ExpiredToken);
-                throw new AnysolaAuthException(AnysolaAuthErrors.ExpiredToken, "The device code expired before the request was approved.", null);
+                throw Expired(activity);
             }
 
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            if (_time.GetUtcNow() >= authorization.ExpiresAt)
+            {
+                throw Expired(activity);
+            }
             try
             {
                 var tokens = await _protocol.PollDeviceTokenAsync(authorization.DeviceCode, cancellationToken).ConfigureAwait(false);
@@ -124,5 +128,12 @@ public sealed class DeviceAuthorizationClient
                 throw;
             }
         }
+    }
+
+    private AnysolaAuthException Expired(Activity? activity)
+    {
+        Log.DeviceAuthorizationFailed(_logger, AnysolaAuthErrors.ExpiredToken);
+        activity?.SetStatus(ActivityStatusCode.Error, AnysolaAuthErrors.ExpiredToken);
+        return new AnysolaAuthException(AnysolaAuthErrors.ExpiredToken, "The device code expired before the request was approved.", null);
     }
 }
