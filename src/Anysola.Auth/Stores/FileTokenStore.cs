@@ -15,7 +15,7 @@ namespace Anysola.Auth;
 /// one), so a crash leaves either the old tokens or the new, never half of either. A symbolic link in place of the
 /// file is refused. A lock file beside it (<see cref="LockPath"/>) serialises refreshes across processes.
 /// </summary>
-public sealed class FileTokenStore : ILockingTokenStore
+public sealed class FileTokenStore : ILockingTokenStore, ITokenStoreChangeStamp
 {
     /// <summary>The environment variable that overrides the configuration directory.</summary>
     public const string ConfigDirectoryVariable = "ANYSOLA_CONFIG_DIR";
@@ -279,6 +279,20 @@ public sealed class FileTokenStore : ILockingTokenStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Housekeeping only: the token file itself is never affected.
+        }
+    }
+
+    /// <summary>The file's write time and size: an atomic replacement by any process changes them (one stat call).</summary>
+    long ITokenStoreChangeStamp.GetChangeStamp()
+    {
+        try
+        {
+            var info = new FileInfo(Path);
+            return info.Exists ? HashCode.Combine(info.LastWriteTimeUtc.Ticks, info.Length) : 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return -1;
         }
     }
 

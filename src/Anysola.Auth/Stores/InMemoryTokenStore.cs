@@ -5,10 +5,11 @@ namespace Anysola.Auth;
 /// persist tokens elsewhere. Its lock serialises every <see cref="TokenManager"/> in the process that shares it.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "SemaphoreSlim holds no unmanaged resource unless AvailableWaitHandle is used, which it never is here.")]
-public sealed class InMemoryTokenStore : ILockingTokenStore
+public sealed class InMemoryTokenStore : ILockingTokenStore, Stores.ITokenStoreChangeStamp
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private volatile TokenSet? _tokens;
+    private long _version;
 
     /// <summary>Creates an empty store.</summary>
     public InMemoryTokenStore()
@@ -32,6 +33,7 @@ public sealed class InMemoryTokenStore : ILockingTokenStore
         }
 
         _tokens = tokens;
+        Interlocked.Increment(ref _version);
         return default;
     }
 
@@ -39,8 +41,11 @@ public sealed class InMemoryTokenStore : ILockingTokenStore
     public ValueTask ClearAsync(CancellationToken cancellationToken = default)
     {
         _tokens = null;
+        Interlocked.Increment(ref _version);
         return default;
     }
+
+    long Stores.ITokenStoreChangeStamp.GetChangeStamp() => Interlocked.Read(ref _version);
 
     /// <inheritdoc />
     public async ValueTask<IAsyncDisposable> AcquireLockAsync(CancellationToken cancellationToken = default)

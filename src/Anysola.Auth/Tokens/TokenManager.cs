@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Anysola.Auth.Diagnostics;
 using Anysola.Auth.Protocol;
+using Anysola.Auth.Stores;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -34,6 +35,16 @@ public sealed class TokenManager
     private TokenSet? _unsaved;
     private long _backgroundRefreshNotBeforeTicks;
 
+    // Another process may log in, out, or refresh: stores that can tell cheaply are re-checked in the background
+    // every StoreCheckInterval while the token is in use, never on the caller's path.
+    private static readonly TimeSpan StoreCheckInterval = TimeSpan.FromSeconds(2);
+    private readonly ITokenStoreChangeStamp? _changeStamp;
+    private long _nextStoreCheckTicks;
+    private long _lastChangeStamp;
+
+    /// <summary>The most recent background store check (for tests to await).</summary>
+    internal Task LastStoreCheck { get; private set; } = Task.CompletedTask;
+
     /// <summary>Creates a manager that talks to Anysola through <paramref name="httpClient"/> and keeps tokens in <paramref name="tokenStore"/>.</summary>
     /// <param name="httpClient">The client for OAuth requests. It must not carry the bearer-token handler.</param>
     /// <param name="tokenStore">Where tokens are kept, such as <see cref="FileTokenStore"/> or <see cref="InMemoryTokenStore"/>.</param>
@@ -54,6 +65,7 @@ public sealed class TokenManager
         _time = protocol.TimeProvider;
         _logger = logger;
         _deviceFlow = new DeviceAuthorizationClient(protocol, logger);
+        _changeStamp = tokenStore as ITokenStoreChangeStamp;
     }
 
     /// <summary>The store this manager keeps tokens in.</summary>
@@ -99,6 +111,11 @@ public sealed class TokenManager
             var now = _time.GetUtcNow();
             if (now < cached.RefreshAt)
             {
+                if (_changeStamp is not null && now.UtcTicks >= Volatile.Read(ref _nextStoreCheckTicks))
+                {
+                    ScheduleStoreCheck(now);
+                }
+
                 return new ValueTask<string>(cached.Tokens.AccessToken);
             }
 
@@ -266,6 +283,53 @@ public sealed class TokenManager
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    private void ScheduleStoreCheck(DateTimeOffset now)
+    {
+        var due = Volatile.Read(ref _nextStoreCheckTicks);
+        if (Interlocked.CompareExchange(ref _nextStoreCheckTicks, (now + StoreCheckInterval).UtcTicks, due) == due)
+        {
+            LastStoreCheck = Task.Run(CheckStoreAsync, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Picks up what another process wrote: a newer session is adopted, and a logout elsewhere (an empty store)
+    /// drops the cached token, so the next call reports that login is required. Failures are left to the next
+    /// regular read.
+    /// </summary>
+    private async Task CheckStoreAsync()
+    {
+        try
+        {
+            var stamp = _changeStamp!.GetChangeStamp();
+            if (stamp == Interlocked.Exchange(ref _lastChangeStamp, stamp) || _flight is { IsCompleted: false })
+            {
+                return;
+            }
+
+            var stored = await _store.GetAsync().ConfigureAwait(false);
+            var cached = _cached;
+            if (cached is null)
+            {
+                return;
+            }
+
+            if (stored is null)
+            {
+                _cached = null;
+            }
+            else if (stored.ExpiresAt > cached.Tokens.ExpiresAt && _time.GetUtcNow() < stored.ExpiresAt)
+            {
+                Log.AdoptedStoredToken(_logger, TokenSet.Fingerprint(stored.AccessToken));
+                Cache(stored);
+            }
+        }
+        catch (AnysolaAuthException)
+        {
+            // A store that cannot be read now is reported by the next refresh or login.
+        }
     }
 
     /// <summary>
