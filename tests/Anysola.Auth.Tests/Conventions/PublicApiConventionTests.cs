@@ -36,7 +36,8 @@ public sealed class PublicApiConventionTests
     public void AsyncMethods_EndInAsync_AndTakeCancellationTokenLastWithDefault()
     {
         var violations = new List<string>();
-        foreach (var method in PublicMethods().Where(m => IsAwaitable(m.ReturnType)))
+        // IAsyncDisposable.DisposeAsync has its shape fixed by .NET.
+        foreach (var method in PublicMethods().Where(m => IsAwaitable(m.ReturnType) && m.Name != nameof(IAsyncDisposable.DisposeAsync)))
         {
             var name = $"{method.DeclaringType!.Name}.{method.Name}";
             if (!method.Name.EndsWith("Async", StringComparison.Ordinal))
@@ -89,6 +90,17 @@ public sealed class PublicApiConventionTests
         Assert.DoesNotContain("ays_oauth_FAKE_access", tokens.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("ays_refresh_FAKE_refresh", tokens.ToString(), StringComparison.Ordinal);
         Assert.Contains(TokenSet.Fingerprint("ays_oauth_FAKE_access"), tokens.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(typeof(TokenSet), nameof(TokenSet.AccessToken))]
+    [InlineData(typeof(TokenSet), nameof(TokenSet.RefreshToken))]
+    [InlineData(typeof(DeviceAuthorization), nameof(DeviceAuthorization.DeviceCode))]
+    public void SecretProperties_AreHiddenFromTheDebugger(Type type, string property)
+    {
+        var attribute = type.GetProperty(property)!.GetCustomAttribute<System.Diagnostics.DebuggerBrowsableAttribute>();
+
+        Assert.Equal(System.Diagnostics.DebuggerBrowsableState.Never, attribute?.State);
     }
 
     private static IEnumerable<MethodInfo> PublicMethods() =>
