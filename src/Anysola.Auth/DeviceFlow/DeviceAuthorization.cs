@@ -12,6 +12,7 @@ namespace Anysola.Auth;
 public sealed record DeviceAuthorization
 {
     /// <summary>The secret code the client polls with. Never shown to the person, never logged.</summary>
+    [DebuggerBrowsable(DebuggerBrowsableState.Never)]
     public required string DeviceCode { get; init; }
 
     /// <summary>The code the person types or confirms in the browser; show it exactly as received.</summary>

@@ -57,9 +57,12 @@ public sealed class DeviceAuthorizationClient
     /// another error.
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The authorization's interval is over an hour, or it never expires.</exception>
     public async Task<TokenSet> WaitForTokensAsync(DeviceAuthorization authorization, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(authorization);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(authorization.Interval, TimeSpan.FromHours(1), nameof(authorization));
+        ArgumentOutOfRangeException.ThrowIfEqual(authorization.ExpiresAt, DateTimeOffset.MaxValue, nameof(authorization));
         using var activity = AnysolaAuthDiagnostics.ActivitySource.StartActivity("Anysola.Auth.DeviceAuthorization");
 
         var interval = authorization.Interval > TimeSpan.Zero ? authorization.Interval : TimeSpan.FromSeconds(5);

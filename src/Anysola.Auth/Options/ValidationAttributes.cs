@@ -51,8 +51,10 @@ internal sealed class RelativeEndpointAttribute : ValidationAttribute
         if (string.IsNullOrWhiteSpace(path)
             || !Uri.TryCreate(path, UriKind.Relative, out _)
             || path.StartsWith("//", StringComparison.Ordinal)
+            || path.Contains('\\', StringComparison.Ordinal)
             || path.Contains('?', StringComparison.Ordinal)
-            || path.Contains('#', StringComparison.Ordinal))
+            || path.Contains('#', StringComparison.Ordinal)
+            || !StaysOnOrigin(path))
         {
             return new ValidationResult(
                 $"AnysolaAuthOptions.{name} must be a path relative to BaseAddress, such as 'api/oauth/token'; got '{path}'.",
@@ -60,6 +62,15 @@ internal sealed class RelativeEndpointAttribute : ValidationAttribute
         }
 
         return ValidationResult.Success;
+    }
+
+    /// <summary>Resolved the way the client resolves it, the path must stay on the base address's origin (so the token does too).</summary>
+    private static bool StaysOnOrigin(string path)
+    {
+        var origin = new Uri("https://origin.invalid/base/");
+        return Uri.TryCreate(origin, path.TrimStart('/'), out var resolved)
+            && resolved.Scheme == origin.Scheme
+            && resolved.Authority == origin.Authority;
     }
 }
 

@@ -130,19 +130,19 @@ internal sealed class AnysolaProtocolClient
     public async Task<AnysolaUserInfo> GetUserInfoAsync(string accessToken, CancellationToken cancellationToken)
     {
         var response = await _safeToRepeat.ExecuteAsync(
-            static (state, token) => new ValueTask<ProtocolResponse>(state.self.SendAsync(HttpMethod.Get, state.self.Settings.UserInfoEndpoint, null, state.accessToken, token)),
+            static async (state, token) =>
+            {
+                var response = await state.self.SendAsync(HttpMethod.Get, state.self.Settings.UserInfoEndpoint, null, state.accessToken, token).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    throw new AnysolaAuthException(AnysolaAuthErrors.InvalidToken, "The access token was rejected.", response.StatusCode);
+                }
+
+                // Thrown inside the pipeline, so 429 and 5xx are retried like any other safe request.
+                return response.IsSuccess ? response : throw state.self.ErrorFrom(response);
+            },
             (self: this, accessToken),
             cancellationToken).ConfigureAwait(false);
-
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
-        {
-            throw new AnysolaAuthException(AnysolaAuthErrors.InvalidToken, "The access token was rejected.", response.StatusCode);
-        }
-
-        if (!response.IsSuccess)
-        {
-            throw ErrorFrom(response);
-        }
 
         return ProtocolParser.ParseUserInfo(response);
     }
@@ -167,7 +167,8 @@ internal sealed class AnysolaProtocolClient
         if (!string.IsNullOrEmpty(body.Error))
         {
             // An error member on a 2xx is still an error (some servers and proxies answer that way).
-            throw new AnysolaAuthException(body.Error, body.ErrorDescription, response.StatusCode) { PollInterval = PollIntervalOf(body) };
+            var error = ProtocolParser.ErrorOnSuccess(body.Error, body.ErrorDescription, response.StatusCode);
+            throw error.Error == body.Error ? new AnysolaAuthException(body.Error, body.ErrorDescription, response.StatusCode) { PollInterval = PollIntervalOf(body) } : error;
         }
 
         return (body, response.StatusCode);
@@ -193,7 +194,7 @@ internal sealed class AnysolaProtocolClient
         }
 
         Log.ServerError(_logger, status, error?.Error);
-        if (!string.IsNullOrEmpty(error?.Error) && IsOAuthErrorCode(error.Error))
+        if (!string.IsNullOrEmpty(error?.Error) && ProtocolParser.IsOAuthErrorCode(error.Error))
         {
             return new AnysolaAuthException(error.Error, error.ErrorDescription, response.StatusCode)
             {
@@ -224,25 +225,6 @@ internal sealed class AnysolaProtocolClient
         HttpStatusCode.Unauthorized => AnysolaAuthErrors.InvalidToken,
         _ => AnysolaAuthErrors.ServerError,
     };
-
-    /// <summary>OAuth error codes are ASCII words with underscores; human-readable text is not one.</summary>
-    private static bool IsOAuthErrorCode(string value)
-    {
-        if (value.Length is 0 or > 64)
-        {
-            return false;
-        }
-
-        foreach (var c in value)
-        {
-            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-' or '.' or ':'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     /// <summary>Sends one request and reads its whole body, within the size cap and the request timeout.</summary>
     internal async Task<ProtocolResponse> SendAsync(HttpMethod method, Uri endpoint, IReadOnlyList<KeyValuePair<string, string>>? fields, string? bearer, CancellationToken cancellationToken)

@@ -149,11 +149,15 @@ internal static class ProtocolParser
             var root = document.RootElement;
             if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
             {
-                throw new AnysolaAuthException(error.GetString()!, OptionalString(root, "error_description"), response.StatusCode);
+                throw ErrorOnSuccess(error.GetString()!, OptionalString(root, "error_description"), response.StatusCode);
             }
 
-            var subject = OptionalString(root, "sub") ?? OptionalString(root, "id")
-                ?? throw Invalid(response, "The userinfo response has no sub.");
+            var subject = OptionalString(root, "sub") ?? OptionalString(root, "id");
+            if (string.IsNullOrWhiteSpace(subject))
+            {
+                throw Invalid(response, "The userinfo response has no sub.");
+            }
+
             string? workspaceId = null, workspaceName = null;
             if (root.TryGetProperty("workspace", out var workspace))
             {
@@ -190,6 +194,34 @@ internal static class ProtocolParser
             // JsonElement.GetString() reports invalid UTF-8 this way rather than as a JsonException.
             throw Invalid(response, "The userinfo response holds text that is not valid UTF-8.", ex);
         }
+    }
+
+    /// <summary>
+    /// An <c>error</c> member on a 2xx response is an error, but its code reaches messages and logs only if it is a
+    /// well-formed OAuth code; anything else (control characters, markup, prose) is a malformed response.
+    /// </summary>
+    public static AnysolaAuthException ErrorOnSuccess(string error, string? description, HttpStatusCode status) =>
+        IsOAuthErrorCode(error)
+            ? new AnysolaAuthException(error, description, status)
+            : new AnysolaAuthException(AnysolaAuthErrors.InvalidResponse, "The response carries an error member that is not an OAuth error code.", status);
+
+    /// <summary>OAuth error codes are short ASCII words with underscores (RFC 6749 §5.2); human-readable text is not one.</summary>
+    public static bool IsOAuthErrorCode(string value)
+    {
+        if (value.Length is 0 or > 64)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-' or '.' or ':'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string? OptionalString(JsonElement element, string name) =>

@@ -12,9 +12,11 @@ namespace Anysola.Auth;
 public sealed record TokenSet
 {
     /// <summary>The bearer access token (<c>ays_oauth_…</c>).</summary>
+    [DebuggerBrowsable(DebuggerBrowsableState.Never)]
     public required string AccessToken { get; init; }
 
     /// <summary>The refresh token (<c>ays_refresh_…</c>). Anysola rotates it on every refresh.</summary>
+    [DebuggerBrowsable(DebuggerBrowsableState.Never)]
     public string? RefreshToken { get; init; }
 
     /// <summary>The token type; always <c>Bearer</c> for Anysola.</summary>
