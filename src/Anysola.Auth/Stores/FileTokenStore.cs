@@ -114,6 +114,7 @@ public sealed class FileTokenStore : ILockingTokenStore, ITokenStoreChangeStamp
                 throw StoreError($"The token file {Path} is {info.Length} bytes, far larger than any token file; it is not a token file.");
             }
 
+            TightenIfWider(_directory, OwnerOnlyDirectory);
             TightenIfWider(Path, OwnerOnlyFile);
             bytes = await File.ReadAllBytesAsync(Path, cancellationToken).ConfigureAwait(false);
         }
@@ -226,9 +227,9 @@ public sealed class FileTokenStore : ILockingTokenStore, ITokenStoreChangeStamp
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var held = new FileLock(OpenLockFile());
-                RemoveStaleTempFiles();
-                return held;
+                var stream = OpenLockFile();
+                RemoveStaleTempFiles(stream);
+                return new FileLock(stream);
             }
             catch (IOException ex) when (IsLockConflict(ex))
             {
@@ -263,11 +264,16 @@ public sealed class FileTokenStore : ILockingTokenStore, ITokenStoreChangeStamp
     /// (every TokenManager write happens under it) such leftovers are removed; young ones are left alone in case a
     /// writer that does not use the lock is still busy with one.
     /// </summary>
-    private void RemoveStaleTempFiles()
+    private void RemoveStaleTempFiles(FileStream lockFile)
     {
         try
         {
-            var cutoff = (_time.GetUtcNow() - StaleTempFileAge).UtcDateTime;
+            // File times are compared with file times (the lock file was just written), never with the injected
+            // clock, which may be a test's fake.
+            lockFile.SetLength(0);
+            lockFile.Write(System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
+            lockFile.Flush();
+            var cutoff = File.GetLastWriteTimeUtc(LockPath) - StaleTempFileAge;
             foreach (var temp in Directory.EnumerateFiles(_directory, $".{System.IO.Path.GetFileName(Path)}.*.tmp"))
             {
                 if (File.GetLastWriteTimeUtc(temp) < cutoff)
@@ -298,6 +304,12 @@ public sealed class FileTokenStore : ILockingTokenStore, ITokenStoreChangeStamp
 
     private FileStream OpenLockFile()
     {
+        // The lock file is written to (the holder's process id), so a link in its place is refused like the token file's.
+        if (new FileInfo(LockPath).LinkTarget is not null)
+        {
+            throw new UnauthorizedAccessException($"The token store lock {LockPath} is a symbolic link; refusing to follow it.");
+        }
+
         var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
