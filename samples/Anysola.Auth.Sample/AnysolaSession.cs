@@ -87,10 +87,6 @@ internal sealed class AnysolaSession : IAsyncDisposable
         services.AddAnysolaAuth(options =>
         {
             options.BaseAddress = server;
-
-            // A CLI process lives for seconds. Refreshing in the background could be cut off when the process exits,
-            // losing a rotated refresh token, so refresh only in the foreground, when a token has expired.
-            options.RefreshBeforeExpiry = TimeSpan.Zero;
             foreach (var scope in Commands.AuthCommands.DefaultScopes)
             {
                 options.Scopes.Add(scope);
