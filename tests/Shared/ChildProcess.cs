@@ -3,11 +3,12 @@ using System.Diagnostics;
 using System.Text;
 using System.Threading.Channels;
 
-namespace Anysola.Auth.IntegrationTests.CrossProcess;
+namespace Anysola.Auth.Tests.Shared;
 
 /// <summary>
-/// One running Anysola.Auth.TestChild: started with the dotnet host on the DLL copied next to the tests, its
-/// stdout read line by line, stdin held open (the child exits when it closes), killed on dispose.
+/// One running Anysola.Auth.TestChild, shared by the integration and reliability suites: started with the dotnet
+/// host on the DLL copied next to the tests, its stdout read line by line, stdin held open (the child exits when it
+/// closes), killed on dispose.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
