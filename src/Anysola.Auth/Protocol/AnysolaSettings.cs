@@ -55,11 +55,12 @@ internal sealed class AnysolaSettings
     }
 
     /// <summary>True when <paramref name="uri"/> has the configured origin: the same scheme, host and port.</summary>
+    /// <remarks><see cref="Uri"/> lower-cases the scheme and a DNS host, so an ordinal comparison is exact and cheap.</remarks>
     public bool IsSameOrigin(Uri? uri) =>
         uri is { IsAbsoluteUri: true }
         && uri.Port == OriginPort
-        && string.Equals(uri.Scheme, OriginScheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(uri.IdnHost, OriginHost, StringComparison.OrdinalIgnoreCase);
+        && string.Equals(uri.Scheme, OriginScheme, StringComparison.Ordinal)
+        && string.Equals(uri.IdnHost, OriginHost, StringComparison.Ordinal);
 
     private Uri Resolve(string endpoint) => new(BaseAddress, endpoint.TrimStart('/'));
 }
