@@ -77,7 +77,7 @@ public sealed class DeviceAuthorizationClient
                 throw Expired(activity);
             }
 
-            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            await WaitAtLeastAsync(wait, cancellationToken).ConfigureAwait(false);
             if (_time.GetUtcNow() >= authorization.ExpiresAt)
             {
                 throw Expired(activity);
@@ -130,6 +130,20 @@ public sealed class DeviceAuthorizationClient
                 activity?.SetStatus(ActivityStatusCode.Error, ex.Error);
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="wait"/> has passed on the injected clock. Timers may fire up to a tick early, and a
+    /// poll that arrives even a millisecond before the interval is up earns a <c>slow_down</c> (5 more seconds).
+    /// </summary>
+    private async Task WaitAtLeastAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+        for (var remaining = wait - _time.GetElapsedTime(started); remaining > TimeSpan.Zero; remaining = wait - _time.GetElapsedTime(started))
+        {
+            await Task.Delay(remaining, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
