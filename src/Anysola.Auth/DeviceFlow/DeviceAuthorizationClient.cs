@@ -135,13 +135,15 @@ public sealed class DeviceAuthorizationClient
 
     /// <summary>
     /// Waits until <paramref name="wait"/> has passed on the injected clock. Timers may fire up to a tick early, and a
-    /// poll that arrives even a millisecond before the interval is up earns a <c>slow_down</c> (5 more seconds).
+    /// poll that arrives even a millisecond before the interval is up earns a <c>slow_down</c> (5 more seconds), so
+    /// what is left is waited out once more: once, so a clock whose timers and timestamps disagree cannot spin here.
     /// </summary>
     private async Task WaitAtLeastAsync(TimeSpan wait, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
-        for (var remaining = wait - _time.GetElapsedTime(started); remaining > TimeSpan.Zero; remaining = wait - _time.GetElapsedTime(started))
+        var remaining = wait - _time.GetElapsedTime(started);
+        if (remaining > TimeSpan.Zero)
         {
             await Task.Delay(remaining, _time, cancellationToken).ConfigureAwait(false);
         }
