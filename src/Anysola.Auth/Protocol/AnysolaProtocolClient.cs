@@ -167,8 +167,7 @@ internal sealed class AnysolaProtocolClient
         if (!string.IsNullOrEmpty(body.Error))
         {
             // An error member on a 2xx is still an error (some servers and proxies answer that way).
-            var error = ProtocolParser.ErrorOnSuccess(body.Error, body.ErrorDescription, response.StatusCode);
-            throw error.Error == body.Error ? new AnysolaAuthException(body.Error, body.ErrorDescription, response.StatusCode) { PollInterval = PollIntervalOf(body) } : error;
+            throw ProtocolParser.ErrorOnSuccess(body.Error, body.ErrorDescription, response.StatusCode, PollIntervalOf(body));
         }
 
         return (body, response.StatusCode);

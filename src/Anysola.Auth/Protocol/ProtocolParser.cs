@@ -200,9 +200,9 @@ internal static class ProtocolParser
     /// An <c>error</c> member on a 2xx response is an error, but its code reaches messages and logs only if it is a
     /// well-formed OAuth code; anything else (control characters, markup, prose) is a malformed response.
     /// </summary>
-    public static AnysolaAuthException ErrorOnSuccess(string error, string? description, HttpStatusCode status) =>
+    public static AnysolaAuthException ErrorOnSuccess(string error, string? description, HttpStatusCode status, TimeSpan? pollInterval = null) =>
         IsOAuthErrorCode(error)
-            ? new AnysolaAuthException(error, description, status)
+            ? new AnysolaAuthException(error, description, status) { PollInterval = pollInterval }
             : new AnysolaAuthException(AnysolaAuthErrors.InvalidResponse, "The response carries an error member that is not an OAuth error code.", status);
 
     /// <summary>OAuth error codes are short ASCII words with underscores (RFC 6749 §5.2); human-readable text is not one.</summary>
